@@ -15,7 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m emulator.demo
+	$(PY) examples/demo.py
 
 # The test command: static checks, then every test (e2e skips with a reason
 # when no Docker engine answers, unless E2E_REQUIRED=1).

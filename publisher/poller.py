@@ -1,0 +1,154 @@
+"""Waiting for a job: the wait schedule (a pure function) and the watcher.
+
+The schedule uses the job's own ``progress`` to estimate when it will finish
+and polls just after that moment; with no signal it waits a growing fraction
+of the time already spent, so the overshoot stays a bounded share of the job's
+length. Every wait is capped, and the watcher never sleeps past the deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from . import messages
+from .errors import JobFailed, JobTimeout
+from .models import SampleJob
+
+if TYPE_CHECKING:  # the HTTP stack is imported only by code that polls
+    from .client import Kind, SampleExchangeClient
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one poll saw, ``at`` seconds after the job was submitted."""
+
+    at: float
+    progress: int | None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    first: float = 2.0  # the `poll-interval` input: the wait before the first poll
+    cap: float = 30.0  # no wait is longer, so a long job is noticed within this
+    growth: float = 0.2  # with no signal, wait this share of the time spent so far
+    floor: float = 0.2  # shortest wait between two polls
+    margin: float = 0.03  # aim this share of the estimated job length after its end
+    slack: float = 0.05  # plus this many seconds
+
+
+def estimate_remaining(history: Sequence[Observation]) -> float | None:
+    """Seconds until the job reaches 100 %, from its progress, or None if unknown."""
+    readings = [(o.at, o.progress) for o in history if o.progress is not None]
+    if not readings or readings[-1][1] == 0:
+        return None
+    last_at, last_progress = readings[-1]
+    # The rate from the last two distinct readings; from the submit with one.
+    earlier = [(at, p) for at, p in readings if p < last_progress]
+    base_at, base_progress = earlier[-1] if earlier else (0.0, 0)
+    if last_at <= base_at:
+        return None
+    rate = (last_progress - base_progress) / (last_at - base_at)
+    if rate <= 0:
+        return None
+    return max(0.0, (100 - last_progress) / rate)
+
+
+def next_wait(history: Sequence[Observation], schedule: Schedule) -> float:
+    """Seconds to wait before the next poll, given what the polls saw so far."""
+    if not history:
+        return max(0.0, schedule.first)
+    elapsed = history[-1].at
+    remaining = estimate_remaining(history)
+    if remaining is not None:
+        wait = remaining + schedule.margin * (elapsed + remaining) + schedule.slack
+    else:
+        wait = schedule.growth * elapsed
+    return min(schedule.cap, max(schedule.floor, wait))
+
+
+@dataclass
+class JobWatcher:
+    """Owns one job's lifecycle from submitted to a final, trusted answer."""
+
+    client: SampleExchangeClient
+    clock: Clock
+    schedule: Schedule
+    on_poll: Callable[[SampleJob], None] = lambda job: None
+    on_transient: Callable[[str], None] = lambda reason: None
+    last_state: str = "NEW"
+    polls: int = 0
+    history: list[Observation] = field(default_factory=list)
+
+    def wait(
+        self,
+        job_id: int,
+        kind: Kind,
+        *,
+        deadline: float,
+        timeout: float,
+        resume: bool = False,
+    ) -> SampleJob:
+        """Poll until FINISHED; raise JobFailed/JobTimeout otherwise."""
+        from .client import TransientApiError
+
+        submitted = self.clock.now()
+        # A resumed job may be done already: look at once.
+        wait = 0.0 if resume else next_wait(self.history, self.schedule)
+        while True:
+            self.clock.sleep(max(0.0, min(wait, deadline - self.clock.now())))
+            retry_after = 0.0
+            try:
+                self.polls += 1
+                job = self.client.get_job(job_id, kind)
+            except TransientApiError as exc:
+                self.on_transient(exc.message)
+                retry_after = exc.retry_after
+                self.history.append(Observation(self.clock.now() - submitted, None))
+            else:
+                self.on_poll(job)
+                self.last_state = job.state or self.last_state
+                if job.is_final:
+                    return check_finished(job, job_id)
+                if not job.is_temporary:
+                    what, hint = messages.JOB_UNKNOWN_STATE
+                    raise JobFailed(
+                        what.format(job_id=job_id, state=job.state), hint=hint.format(job_id=job_id)
+                    )
+                self.history.append(Observation(self.clock.now() - submitted, job.progress))
+            left = deadline - self.clock.now()
+            if left <= 0:
+                what, hint = messages.TIMEOUT
+                raise JobTimeout(
+                    what.format(job_id=job_id, timeout=timeout, state=self.last_state),
+                    hint=hint.format(job_id=job_id),
+                    job_id=job_id,
+                )
+            wait = max(next_wait(self.history, self.schedule), retry_after)
+
+
+def check_finished(job: SampleJob, job_id: int) -> SampleJob:
+    """A FINISHED job is a success only with no error and a sample id."""
+    if job.error:
+        what, hint = messages.JOB_ERROR
+        raise JobFailed(what.format(job_id=job_id, error=job.error), hint=hint, job_id=job_id)
+    if job.sample_id is None:
+        what, hint = messages.JOB_NO_SAMPLE
+        raise JobFailed(what.format(job_id=job_id), hint=hint, job_id=job_id)
+    return job
