@@ -1,0 +1,186 @@
+"""Helpers shared by the e2e tests: how a GitHub runner hands things to a Docker action.
+
+Kept free of pytest so each rule reads on its own: the input environment the runner
+builds from ``action.yml``, the file-command parser that follows the runner's rules,
+an emulator subprocess, and the action's files as GitHub checks them out.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+# The tag the image is built under by the tests (never pushed anywhere).
+IMAGE_TAG = "sample-exchange-publish:e2e"
+
+# Tag context of a push of tag v1.2.3, as the runner sets it.
+TAG_ENV = {
+    "GITHUB_ACTIONS": "true",
+    "CI": "true",
+    "GITHUB_EVENT_NAME": "push",
+    "GITHUB_REF": "refs/tags/v1.2.3",
+    "GITHUB_REF_NAME": "v1.2.3",
+    "GITHUB_REF_TYPE": "tag",
+    "GITHUB_SERVER_URL": "https://github.com",
+    "GITHUB_REPOSITORY": "acme/hello-sample",
+    "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+    "RUNNER_OS": "Linux",
+}
+
+
+def declared_inputs(action_yml: Path = REPO / "action.yml") -> dict[str, str]:
+    """Every input ``action.yml`` declares, with its default ('' when none)."""
+    meta = yaml.safe_load(action_yml.read_text(encoding="utf-8"))
+    return {name: str(spec.get("default", "")) for name, spec in meta["inputs"].items()}
+
+
+def input_env(with_: Mapping[str, str], action_yml: Path = REPO / "action.yml") -> dict[str, str]:
+    """The ``INPUT_*`` variables the runner gives a Docker action.
+
+    Every declared input is present (its default, or '' when unset), named
+    ``INPUT_`` + the name upper-cased with hyphens kept. A ``with:`` key the action
+    does not declare is an error here, so renaming an input in ``action.yml`` alone
+    breaks the tests that pass it.
+    """
+    inputs = declared_inputs(action_yml)
+    unknown = sorted(set(with_) - set(inputs))
+    if unknown:
+        raise AssertionError(f"inputs not declared in action.yml: {unknown}")
+    return {f"INPUT_{name.upper()}": with_.get(name, default) for name, default in inputs.items()}
+
+
+def _read_line(text: str, index: int) -> tuple[str | None, int, str | None]:
+    """(line, next index, newline) as the runner's ReadLine: LF or CRLF ends a line."""
+    if index >= len(text):
+        return None, index, None
+    end = text.find("\n", index)
+    if end < 0:
+        return text[index:], len(text), None
+    if end > index and text[end - 1] == "\r":
+        return text[index : end - 1], end + 1, "\r\n"
+    return text[index:end], end + 1, "\n"
+
+
+def parse_file_command(text: str) -> dict[str, str]:
+    """Parse a ``GITHUB_OUTPUT``-style file the way actions/runner does.
+
+    ``name=value`` lines, or ``name<<DELIM`` followed by the value's lines and a
+    line that is exactly ``DELIM``; whichever of ``=`` and ``<<`` comes first
+    decides. A missing delimiter or an empty name is an error (the runner fails
+    the step); a later value for the same name wins.
+    """
+    result: dict[str, str] = {}
+    line, index, _ = _read_line(text, 0)
+    while line is not None:
+        if line:
+            eq, heredoc = line.find("="), line.find("<<")
+            if eq >= 0 and (heredoc < 0 or eq < heredoc):
+                key, value = line.split("=", 1)
+                if not key:
+                    raise ValueError(f"Invalid format {line!r}. Name must not be empty")
+            elif heredoc >= 0:
+                key, delimiter = line.split("<<", 1)
+                if not key or not delimiter:
+                    raise ValueError(f"Invalid format {line!r}: empty name or delimiter")
+                start = end = index
+                temp, index, newline = _read_line(text, index)
+                while temp != delimiter:
+                    if temp is None:
+                        raise ValueError(f"Matching delimiter not found {delimiter!r}")
+                    if newline is None:
+                        raise ValueError("EOF marker missing new line")
+                    end = index - len(newline)
+                    temp, index, newline = _read_line(text, index)
+                value = text[start:end] if end > start else ""
+            else:
+                raise ValueError(f"Invalid format {line!r}")
+            result[key] = value
+        line, index, _ = _read_line(text, index)
+    return result
+
+
+@contextmanager
+def emulator(*args: str) -> Iterator[str]:
+    """Run ``python -m emulator --port 0 ARGS`` on 127.0.0.1; yield its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--port", "0", "--quiet", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        base_url = proc.stdout.readline().strip()
+        if not base_url.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"emulator did not print its base URL: {base_url!r}")
+        yield base_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def get_json(url: str) -> Any:
+    """GET a JSON document from the emulator (loopback only)."""
+    assert url.startswith("http://127.0.0.1:"), url
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback http
+        return json.load(response)
+
+
+def origin(base_url: str) -> str:
+    """``http://127.0.0.1:PORT`` of a base URL (where ``/_admin/`` lives)."""
+    scheme, _, rest = base_url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def stage_action(dest: Path) -> Path:
+    """Copy the action's repository as a checkout would hold it: the files git
+    tracks or would track (not ``.venv``, caches or anything ignored)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    for rel in filter(None, listed.split("\0")):
+        src = REPO / rel
+        if rel.startswith(".github/") or not src.is_file():
+            continue  # deleted in the work tree, or workflows act must not pick up
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+    return dest
+
+
+def write_sample(workspace: Path, name: str = "Hello e2e sample") -> Path:
+    """A small sample: a manifest (defaults for url and branch) and one script."""
+    (workspace / "scripts").mkdir(parents=True, exist_ok=True)
+    (workspace / "scripts" / "hello.sh").write_text("#!/bin/sh\necho hello\n", encoding="utf-8")
+    manifest = workspace / "sample-exchange.yml"
+    manifest.write_text(
+        f"name: {name}\n"
+        "type: REPOSITORY\n"
+        "description: |\n"
+        "  Says **hello** from an e2e test.\n"
+        "paths: [scripts/hello.sh]\n"
+        "license: MIT\n"
+        "tags:\n"
+        "  - {category: Language, name: Shell}\n"
+        "  - Testing\n",
+        encoding="utf-8",
+    )
+    return manifest
