@@ -18,8 +18,18 @@ job_mode normal|stuck|regress|unknown|no-sample-id [--job-mode], unknown_state [
 web_url [--no-web-url], web_url_base [--web-url-base], github_token [--github-token; planted in
 sample.author.gitHubToken], bearer_user, defaults_enabled [--no-defaults].
 
-Faults (``emu.add_fault(...)``, ``POST /_admin/faults``, CLI ``--fault SPEC``): see
-``FaultRule``; targeted by op (submit|poll|search|defaults|any) and limited by count.
+Process options (``Emulator(...)`` keyword; CLI): host [--host, default 127.0.0.1],
+port [--port, 0 = free port], clock (tests inject a fake one), access_log [on unless --quiet],
+advertise_host [--advertise-host; the host named in URLs], faults [--fault SPEC, repeatable].
+
+Faults (``emu.add_fault(...)``, ``POST /_admin/faults``, ``--fault``; see ``FaultRule``),
+each targeted by op (submit|poll|search|download|defaults|any) and limited by count:
+HTTP kinds ``status`` (any code, JSON ``{"message"}``, optional Retry-After in seconds or as
+an HTTP date), ``html`` (gateway page, 502 or even 200), ``truncated`` (cut JSON), ``reset``
+(RST via SO_LINGER 0), ``stall`` (sleep N s; by default after the request took effect, so a
+stalled submit has created its job); job kinds for the next submits: ``fail``, ``stuck``,
+``regress`` (RUNNING→NEW), ``unknown`` (state "PAUSED"), ``no-sample-id``, ``script``
+(states per poll, e.g. FINISHED then RUNNING). ``HOSTILE_TEXT`` holds workflow-command bait.
 Job times come from an injectable clock, so the state machine is deterministic in tests.
 """
 

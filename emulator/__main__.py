@@ -16,6 +16,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = Settings()
     p = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument(
+        "--advertise-host", help="host named in printed/served URLs (e.g. for a container)"
+    )
     p.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     p.add_argument("--base-path", default=d.base_path)
     p.add_argument("--username", default=d.username, help="Basic user ('' disables Basic)")
@@ -74,7 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     emu = Emulator(
-        settings, host=args.host, port=args.port, access_log=not args.quiet, faults=faults
+        settings,
+        host=args.host,
+        port=args.port,
+        access_log=not args.quiet,
+        faults=faults,
+        advertise_host=args.advertise_host,
     )
     emu.start()
     try:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import io
 import json
 import socket
 import struct
 import sys
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,6 +89,8 @@ def classify(method: str, rel: str) -> str:
     """The operation a request is, for fault targeting."""
     if rel.startswith("/search/"):
         return "search"
+    if rel.startswith("/downloads/"):
+        return "download"
     if rel == "/contributions/defaults":
         return "defaults"
     if method in ("POST", "PUT"):
@@ -130,10 +134,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         emu = self.server.emulator
         self._entry, self._fault_kind = None, None  # one handler serves a keep-alive connection
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY:
             self.close_connection = True
-            self._send(message(413, "Request body too large."))
+            self._send(message(413 if length > 0 else 400, "Bad or too large Content-Length."))
             return
         raw = self.rfile.read(length) if length > 0 else b""
         url = urlsplit(self.path)
@@ -247,6 +254,7 @@ class Emulator:
         clock: Clock = time.time,
         access_log: bool = False,
         faults: Iterable[FaultRule] = (),
+        advertise_host: str | None = None,
         **overrides: Any,
     ) -> None:
         self.store = Store((settings or Settings()).updated(overrides))
@@ -255,6 +263,7 @@ class Emulator:
         self.access_log = access_log
         self._host = host
         self._port = port
+        self._advertise = advertise_host
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -268,7 +277,10 @@ class Emulator:
         server.emulator = self
         self._server = server
         host, port = server.server_address[:2]
-        self.store.origin = f"http://{_url_host(str(host))}:{port}"
+        # URLs (base_url, webUrl, downloadUrl) name the advertised host: a wildcard
+        # bind (0.0.0.0) is no address a client can use.
+        shown = self._advertise or ("127.0.0.1" if host in ("0.0.0.0", "::") else str(host))  # noqa: S104
+        self.store.origin = f"http://{_url_host(shown)}:{port}"
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -397,6 +409,8 @@ class Emulator:
         parts = rel.strip("/").split("/")
         if method == "GET" and parts[:2] == ["search", "samples"]:
             return self._search(parts[2:], query, now)
+        if method == "GET" and parts[:2] == ["downloads", "samples"] and len(parts) == 3:
+            return self._download(parts[2], now)
         routes = {
             ("POST", "contributions/async"),
             ("PUT", "samples/async"),
@@ -461,6 +475,18 @@ class Emulator:
             offset=offset,
         )
         return json_response(200, hits, **{"X-Total-Count": str(total)})
+
+    def _download(self, name: str, now: float) -> Response:
+        """The sample's downloadUrl (public): a small zip naming its paths."""
+        stem = name.removesuffix(".zip")
+        found = self.store.sample(int(stem), now) if stem.isdigit() else None
+        if found is None:
+            return message(404, f"Sample {stem} not found.")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            listing = "\n".join(str(p) for p in found.get("paths") or [])
+            archive.writestr("README.md", f"# {found['name']}\n\n{listing}\n")
+        return Response(200, buffer.getvalue(), "application/zip")
 
     def _outside(self, method: str, path: str) -> Response:
         """Outside the base path: the sample's web page (webUrl) and nothing else."""

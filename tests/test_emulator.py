@@ -616,3 +616,75 @@ def test_cli_rejects_a_bad_fault_spec() -> None:
     )
     assert done.returncode == 2
     assert "fault kind" in done.stderr
+
+
+def test_download_url_serves_a_zip(emulator: Emulator) -> None:
+    import io
+    import zipfile
+
+    sample = emulator.add_sample(CONTRIBUTION)
+    answer = get(sample["downloadUrl"])  # public, like search
+    assert answer.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        assert "Find dropped flows" in archive.read("README.md").decode()
+    assert get(f"{emulator.base_url}/downloads/samples/999.zip").status_code == 404
+
+
+def test_advertised_host_names_the_urls(emulator_factory: Factory) -> None:
+    emu = emulator_factory(advertise_host="localhost")
+    assert emu.base_url == f"http://localhost:{emu.port}/sampleExchange/v1"
+    sample = emu.add_sample(CONTRIBUTION)
+    assert sample["webUrl"] == f"http://localhost:{emu.port}/samples/{sample['id']}"
+
+
+def test_custom_base_path_and_a_failed_update_leaves_the_sample(
+    emulator_factory: Factory, fake_clock: Any
+) -> None:
+    emu = emulator_factory(clock=fake_clock, base_path="/api/v2", fail_jobs="locked")
+    assert emu.base_url.endswith("/api/v2")
+    sample = emu.add_sample(CONTRIBUTION)
+    job = put(f"{emu.base_url}/samples/async", json={"id": sample["id"], "name": "new"}, auth=BASIC)
+    fake_clock.advance(5)
+    view = get(f"{emu.base_url}/samples/async/{job.json()['id']}", auth=BASIC).json()
+    assert (view["state"], view["error"], view["sampleId"]) == ("FINISHED", "locked", None)
+    assert emu.sample(sample["id"]) == sample
+    assert get(f"{emu.origin}/sampleExchange/v1/samples/async/7001", auth=BASIC).status_code == 404
+
+
+def test_jobs_finish_on_the_real_clock(emulator: Emulator) -> None:
+    """The fixture's defaults: a job is FINISHED within its 0.3 s (plus slack)."""
+    job_id = submit(emulator).json()["id"]
+    url = f"{emulator.base_url}/contributions/async/{job_id}"
+    states = []
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        states.append(get(url, auth=BASIC).json()["state"])
+        if states[-1] == "FINISHED":
+            break
+        time.sleep(0.02)
+    assert states[-1] == "FINISHED"
+    assert "RUNNING" in states
+    (record,) = emulator.jobs
+    assert record["finishedAt"] == pytest.approx(record["createdAt"] + 0.3)
+    assert record["finishedSeenAt"] >= record["finishedAt"]
+
+
+def test_admin_faults_accept_a_list_and_replace(emulator: Emulator) -> None:
+    url = f"{emulator.admin_url}/faults"
+    post(url, json=[{"status": 502, "count": 5}, {"kind": "reset", "op": "poll"}])
+    assert [f.kind for f in emulator.faults] == ["status", "reset"]
+    answer = post(url, json={"faults": [{"kind": "html", "op": "search"}], "replace": True})
+    assert [f["kind"] for f in answer.json()["faults"]] == ["html"]
+    assert call("DELETE", url).json() == {"faults": []}
+    assert emulator.faults == []
+
+
+def test_a_malformed_content_length_is_a_400_not_a_crash(emulator: Emulator) -> None:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=5)
+    conn.putrequest("POST", "/sampleExchange/v1/contributions/async")
+    conn.putheader("Content-Length", "lots")
+    conn.endheaders()
+    assert conn.getresponse().status == 400
+    conn.close()
