@@ -216,7 +216,7 @@ def _validate(doc: dict[str, Any], loaded: Loaded, report: _Report) -> set[JsonP
             continue  # already reported as a YAML problem (bad tag, bad number)
         for mark, message in _humanize(error, path, loaded):
             report.add(mark, message)
-        if error.validator not in ("required", "additionalProperties"):
+        if error.validator not in ("required", "additionalProperties", "uniqueItems"):
             flagged.add(path)
     return flagged
 

@@ -194,7 +194,7 @@ class _Converter:
             if tag == _NULL:
                 return None
             number = _SCALARS.construct_yaml_float(node)
-        except (ValueError, KeyError, OverflowError):
+        except (ValueError, KeyError, IndexError, OverflowError):
             # Explicit tags such as `!!int abc`, or integers longer than Python will parse.
             self.problem(node, f"{show(node.value)} is not a valid {_short_tag(tag)[2:]}", path)
             return None
