@@ -166,17 +166,20 @@ def stage_action(dest: Path) -> Path:
     return dest
 
 
-def write_sample(workspace: Path, name: str = "Hello e2e sample") -> Path:
-    """A small sample: a manifest (defaults for url and branch) and one script."""
-    (workspace / "scripts").mkdir(parents=True, exist_ok=True)
-    (workspace / "scripts" / "hello.sh").write_text("#!/bin/sh\necho hello\n", encoding="utf-8")
-    manifest = workspace / "sample-exchange.yml"
+def write_sample(workspace: Path, folder: str = "", name: str = "Hello e2e sample") -> Path:
+    """A small sample in ``workspace/folder``: a manifest (url and branch left to their
+    defaults) and one script, named relative to the repository root as manifests do."""
+    home = workspace / folder
+    (home / "scripts").mkdir(parents=True, exist_ok=True)
+    (home / "scripts" / "hello.sh").write_text("#!/bin/sh\necho hello\n", encoding="utf-8")
+    script = (Path(folder) / "scripts" / "hello.sh").as_posix()
+    manifest = home / "sample-exchange.yml"
     manifest.write_text(
         f"name: {name}\n"
         "type: REPOSITORY\n"
         "description: |\n"
         "  Says **hello** from an e2e test.\n"
-        "paths: [scripts/hello.sh]\n"
+        f"paths: [{script}]\n"
         "license: MIT\n"
         "tags:\n"
         "  - {category: Language, name: Shell}\n"
