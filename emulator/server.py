@@ -273,6 +273,7 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
+        self._stopping.clear()
         server = _Server((self._host, self._port), _Handler)
         server.emulator = self
         self._server = server
