@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
 from . import messages
@@ -37,7 +38,7 @@ ENDPOINTS: Mapping[Kind, tuple[str, str]] = {
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 30.0
+READ_TIMEOUT = 20.0
 USER_AGENT = (
     "sample-exchange-publish/0.1 (+https://github.com/vmware-samples/sample-exchange-publish)"
 )
@@ -134,6 +135,13 @@ class PublishRetry(Retry):
     def get_backoff_time(self) -> float:
         return max(0.0, min(float(super().get_backoff_time()), self._left() - 0.1))
 
+    def increment(self, *args: Any, **kwargs: Any) -> PublishRetry:
+        retry: PublishRetry = super().increment(*args, **kwargs)
+        if self._left() <= 0.1:
+            # No new attempt past the deadline, whatever the counters allow.
+            raise MaxRetryError(kwargs.get("_pool"), kwargs.get("url") or "", None)  # type: ignore[arg-type]
+        return retry
+
     def get_retry_after(self, response: Any) -> float | None:
         value = super().get_retry_after(response)
         if value is None:
@@ -208,9 +216,11 @@ class SampleExchangeClient:
         ca_bundle: str = "",
         remaining: Callable[[], float] | None = None,
         session: requests.Session | None = None,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self.api_url = check_api_url(api_url)
         self.remaining = remaining
+        self.read_timeout = read_timeout
         self.session = session or requests.Session()
         self.session.auth = make_auth(username, password, token)
         self.session.headers["User-Agent"] = USER_AGENT
@@ -225,8 +235,8 @@ class SampleExchangeClient:
         self.session.close()
 
     def _timeout(self) -> tuple[float, float]:
-        left = self.remaining() if self.remaining is not None else READ_TIMEOUT
-        return (CONNECT_TIMEOUT, max(1.0, min(READ_TIMEOUT, left)))
+        left = self.remaining() if self.remaining is not None else self.read_timeout
+        return (CONNECT_TIMEOUT, max(0.1, min(self.read_timeout, left)))
 
     def _request(
         self, method: str, path: str, *, json_body: Any = None, job_id: int | None = None
