@@ -24,10 +24,24 @@ test: lint unit
 unit: $(STAMP)
 	$(PY) -m pytest
 
+# Every workflow file in the repo: the examples users copy, any of our own, and the
+# ones the act test runs.
+WORKFLOWS = $(sort $(wildcard examples/workflows/*.yml .github/workflows/*.yml tests/e2e/workflows/*.yml))
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy --strict publisher entrypoint.py emulator
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/zizmor --offline --quiet $(WORKFLOWS)
+	bash -n tests/e2e/setup.sh
+	bash -n .ci/run
+
+# Only the container and act tests (needs an engine: `tests/e2e/setup.sh` as root).
+e2e: $(STAMP)
+	E2E_REQUIRED=1 $(PY) -m pytest -m e2e tests/e2e
 
 bench: $(STAMP)
 	$(PY) -m bench
