@@ -45,29 +45,68 @@ class Observation:
 
 @dataclass(frozen=True)
 class Schedule:
+    """Tuned by simulation (``make bench``): see bench/simulate.py."""
+
     first: float = 2.0  # the `poll-interval` input: the wait before the first poll
     cap: float = 30.0  # no wait is longer, so a long job is noticed within this
     growth: float = 0.2  # with no signal, wait this share of the time spent so far
     floor: float = 0.2  # shortest wait between two polls
-    margin: float = 0.03  # aim this share of the estimated job length after its end
+    margin: float = 0.01  # aim this share of the estimated job length after its end
     slack: float = 0.05  # plus this many seconds
+    # Extrapolate at most this many times the span the rate was measured over: a
+    # far estimate (a late start, a coarse or truncated percent) is re-checked midway.
+    reach: float = 2.0
+    first_reach: float = 4.5  # the same from the first poll alone (rate since the submit)
+    overdue: float = 0.02  # past the estimated end: wait this share of the time spent
+    # Where, within the gap between two polls, the last new percent was reached
+    # (1 = at the poll that saw it): coarse steps are reached mid-gap on average.
+    crossing: float = 0.5
 
 
-def estimate_remaining(history: Sequence[Observation]) -> float | None:
-    """Seconds until the job reaches 100 %, from its progress, or None if unknown."""
+@dataclass(frozen=True)
+class Estimate:
+    end: float  # seconds after the submit at which the job should reach 100 %
+    span: float  # seconds of history the rate rests on
+
+
+def estimate_end(history: Sequence[Observation], crossing: float = 1.0) -> Estimate | None:
+    """When the job should finish, from its progress readings; None without a rate.
+
+    The rate runs from the first reading of the earliest non-zero percent (or the
+    submit) to the first reading of the latest percent; that reading is moved back
+    by ``1 - crossing`` of the gap since the poll before it, when that poll already
+    saw progress (a first percent after the submit is a rate, not a step).
+    """
     readings = [(o.at, o.progress) for o in history if o.progress is not None]
-    if not readings or readings[-1][1] == 0:
+    firsts: list[tuple[float, int]] = []  # (at, percent) where each new percent was first seen
+    before: dict[int, tuple[float, int]] = {}  # percent → the reading just before it
+    for i, (at, progress) in enumerate(readings):
+        if progress > 0 and (not firsts or firsts[-1][1] != progress):
+            firsts.append((at, progress))
+            if i > 0:
+                before[len(firsts) - 1] = readings[i - 1]
+    if not firsts:
         return None
-    last_at, last_progress = readings[-1]
-    # The rate from the last two distinct readings; from the submit with one.
-    earlier = [(at, p) for at, p in readings if p < last_progress]
-    base_at, base_progress = earlier[-1] if earlier else (0.0, 0)
+    last_at, last_progress = firsts[-1]
+    previous = before.get(len(firsts) - 1)
+    if previous is not None and previous[1] > 0:
+        last_at = previous[0] + crossing * (last_at - previous[0])
+    lower = [(at, p) for at, p in firsts if p < last_progress]
+    base_at, base_progress = lower[0] if lower else (0.0, 0)
     if last_at <= base_at:
         return None
     rate = (last_progress - base_progress) / (last_at - base_at)
     if rate <= 0:
         return None
-    return max(0.0, (100 - last_progress) / rate)
+    return Estimate(last_at + max(0, 100 - last_progress) / rate, last_at - base_at)
+
+
+def estimate_remaining(history: Sequence[Observation]) -> float | None:
+    """Seconds until the job reaches 100 %, from its progress, or None if unknown."""
+    estimate = estimate_end(history)
+    if estimate is None:
+        return None
+    return max(0.0, estimate.end - history[-1].at)
 
 
 def next_wait(history: Sequence[Observation], schedule: Schedule) -> float:
@@ -75,11 +114,15 @@ def next_wait(history: Sequence[Observation], schedule: Schedule) -> float:
     if not history:
         return max(0.0, schedule.first)
     elapsed = history[-1].at
-    remaining = estimate_remaining(history)
-    if remaining is not None:
-        wait = remaining + schedule.margin * (elapsed + remaining) + schedule.slack
-    else:
+    estimate = estimate_end(history, schedule.crossing)
+    if estimate is None:
         wait = schedule.growth * elapsed
+    elif estimate.end <= elapsed:  # it should have finished: look again soon
+        wait = schedule.overdue * elapsed
+    else:
+        aim = estimate.end - elapsed + schedule.margin * estimate.end + schedule.slack
+        reach = schedule.first_reach if len(history) == 1 else schedule.reach
+        wait = min(aim, reach * estimate.span)
     return min(schedule.cap, max(schedule.floor, wait))
 
 
