@@ -1,23 +1,20 @@
 """e2e fixtures: a Docker engine (or one clear skip), and the action's image built once.
 
-Without an engine every e2e test skips with the same single reason; with
-``E2E_REQUIRED=1`` (CI) that is a failure instead, so CI cannot go green by
-skipping. ``tests/e2e/setup.sh`` makes an engine on a machine that has none.
+Without an engine each e2e module skips at collection (``skip_module_without_engine``),
+which pytest folds into one summary line; with ``E2E_REQUIRED=1`` (CI) the tests fail
+instead, so CI cannot go green by skipping. ``tests/e2e/setup.sh`` makes an engine on a
+machine that has none.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
-from e2e_support import IMAGE_TAG, REPO, stage_action
-
-REQUIRED = os.environ.get("E2E_REQUIRED") == "1"
-HINT = "run `tests/e2e/setup.sh` as root to set one up; E2E_REQUIRED=1 turns this into a failure"
+from e2e_support import HINT, IMAGE_TAG, REPO, REQUIRED, engine_problem, stage_action
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -33,28 +30,9 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(f"e2e skipped: {reason} ({HINT})")
 
 
-def _engine_problem() -> str | None:
-    docker = shutil.which("docker")
-    if docker is None:
-        return "no docker CLI on PATH"
-    try:
-        info = subprocess.run(
-            [docker, "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except subprocess.TimeoutExpired:
-        return "`docker info` did not answer within 30 s"
-    if info.returncode != 0:
-        lines = (info.stderr or info.stdout).strip().splitlines()
-        return f"no Docker engine answers ({lines[-1] if lines else 'docker info failed'})"
-    return None
-
-
 @pytest.fixture(scope="session")
 def docker_engine() -> None:
-    problem = _engine_problem()
+    problem = engine_problem()
     if problem:
         _unavailable(problem)
 

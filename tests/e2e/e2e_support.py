@@ -1,13 +1,15 @@
 """Helpers shared by the e2e tests: how a GitHub runner hands things to a Docker action.
 
-Kept free of pytest so each rule reads on its own: the input environment the runner
-builds from ``action.yml``, the file-command parser that follows the runner's rules,
-an emulator subprocess, and the action's files as GitHub checks them out.
+The input environment the runner builds from ``action.yml``, the file-command parser
+that follows the runner's rules, an emulator subprocess, the action's files as GitHub
+checks them out, and the one place that decides whether e2e can run at all.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,9 +19,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+
+# CI sets this: an e2e test that cannot run is then a failure, never a skip.
+REQUIRED = os.environ.get("E2E_REQUIRED") == "1"
+HINT = "run `tests/e2e/setup.sh` as root to set one up; E2E_REQUIRED=1 makes this a failure"
 
 # The tag the image is built under by the tests (never pushed anywhere).
 IMAGE_TAG = "sample-exchange-publish:e2e"
@@ -37,6 +44,38 @@ TAG_ENV = {
     "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
     "RUNNER_OS": "Linux",
 }
+
+
+@functools.cache
+def engine_problem() -> str | None:
+    """Why no Docker engine can be used, or None when ``docker info`` answers."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return "no docker CLI on PATH"
+    try:
+        info = subprocess.run(
+            [docker, "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except subprocess.TimeoutExpired:
+        return "`docker info` did not answer within 30 s"
+    if info.returncode != 0:
+        lines = (info.stderr or info.stdout).strip().splitlines()
+        return f"no Docker engine answers ({lines[-1] if lines else 'docker info failed'})"
+    return None
+
+
+def skip_module_without_engine() -> None:
+    """Skip the calling test module when no engine answers (unless E2E_REQUIRED=1).
+
+    Raised here, so every module's skip points at this line with the same reason and
+    pytest folds them into one summary line.
+    """
+    problem = engine_problem()
+    if problem and not REQUIRED:
+        pytest.skip(f"e2e skipped: {problem} ({HINT})", allow_module_level=True)
 
 
 def declared_inputs(action_yml: Path = REPO / "action.yml") -> dict[str, str]:

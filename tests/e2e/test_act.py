@@ -25,7 +25,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from e2e_support import TAG_ENV, emulator, get_json, stage_action, write_sample
+from e2e_support import (
+    TAG_ENV,
+    emulator,
+    get_json,
+    skip_module_without_engine,
+    stage_action,
+    write_sample,
+)
+
+skip_module_without_engine()
 
 HERE = Path(__file__).parent
 

@@ -22,8 +22,11 @@ from e2e_support import (
     get_json,
     input_env,
     parse_file_command,
+    skip_module_without_engine,
     write_sample,
 )
+
+skip_module_without_engine()
 
 PASSWORD = "demo-password"
 
