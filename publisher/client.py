@@ -27,6 +27,7 @@ from urllib3.util.retry import Retry
 from . import messages
 from .errors import ApiError, ConfigError
 from .models import SampleJob
+from .runner import MASK, SECRET_FIELD
 
 Kind = Literal["create", "update"]
 
@@ -217,8 +218,12 @@ class SampleExchangeClient:
         remaining: Callable[[], float] | None = None,
         session: requests.Session | None = None,
         read_timeout: float = READ_TIMEOUT,
+        on_secret: Callable[[str], None] | None = None,
+        debug: Callable[[str], None] | None = None,
     ) -> None:
         self.api_url = check_api_url(api_url)
+        self.on_secret = on_secret
+        self.debug = debug
         self.remaining = remaining
         self.read_timeout = read_timeout
         self.session = session or requests.Session()
@@ -269,7 +274,18 @@ class SampleExchangeClient:
             raise ApiError(what.format(url=url, reason=_reason(exc)), hint=hint) from None
         with response:
             body = self._read_capped(response, method)
-        return self._decode(method, url, response, body, job_id)
+        data = self._decode(method, url, response, body, job_id)
+        self._trace(method, url, response.status_code, data)
+        return data
+
+    def _trace(self, method: str, url: str, status: int, data: Any) -> None:
+        found = secret_values(data)
+        if self.on_secret is not None:
+            for value in found:
+                self.on_secret(value)
+        if self.debug is not None:
+            shown = json.dumps(redact_fields(data), indent=2, ensure_ascii=False)
+            self.debug(f"{method} {url} -> HTTP {status}\n{shown}")
 
     def _read_capped(self, response: requests.Response, method: str) -> bytes:
         try:
@@ -304,6 +320,8 @@ class SampleExchangeClient:
                     raise TransientApiError(what.format(status=status, server=server)) from None
                 raise ApiError(what.format(status=status, server=server), hint=hint) from None
         server = server_message(response, body)
+        if self.debug is not None:
+            self.debug(f"{method} {url} -> HTTP {status}: {server}")
         if status in TRANSIENT_STATUSES:
             retry_after = _retry_after(response)
             if status == 429:
@@ -362,6 +380,33 @@ class SampleExchangeClient:
         data = self._request("GET", f"{path}/{job_id}", job_id=job_id)
         job = self._job(data, job_id)
         return job
+
+
+def secret_values(data: Any) -> list[str]:
+    """String values of fields named like a secret, anywhere in a JSON value."""
+    found: list[str] = []
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if isinstance(value, str) and value and SECRET_FIELD.search(str(key)):
+                found.append(value)
+            else:
+                found += secret_values(value)
+    elif isinstance(data, list):
+        for item in data:
+            found += secret_values(item)
+    return found
+
+
+def redact_fields(data: Any) -> Any:
+    """A copy with every secret-named field's value replaced by ``***``."""
+    if isinstance(data, Mapping):
+        return {
+            key: MASK if SECRET_FIELD.search(str(key)) and value else redact_fields(value)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [redact_fields(item) for item in data]
+    return data
 
 
 def _never_connected(exc: BaseException) -> bool:

@@ -90,8 +90,9 @@ CANCELLED = (
     "Resume with `job-id: {job_id}` to wait for it without submitting again.",
 )
 CANCELLED_BEFORE_JOB = (
-    "Cancelled before a job was created.",
-    "Nothing was published; run again.",
+    "Cancelled before Sample Exchange answered with a job id.",
+    "If the submit had already been sent, a job may exist: check Sample Exchange before "
+    "running again.",
 )
 INSECURE_URL = (
     "Refusing plain http:// for {url}: the credentials would travel in clear.",

@@ -201,7 +201,7 @@ def status(settings: Settings, reporter: Reporter, *, clock: Clock | None = None
 
     def body(run: Run) -> None:
         _check_credentials(settings)
-        client = _client(settings, clock, run.started + settings.timeout)
+        client = _client(settings, clock, run.started + settings.timeout, reporter)
         try:
             job = client.get_job(job_id, "update" if settings.update else "create")
         finally:
@@ -226,7 +226,9 @@ def status(settings: Settings, reporter: Reporter, *, clock: Clock | None = None
     return guarded(reporter, settings.secrets, clock, body)
 
 
-def _client(settings: Settings, clock: Clock, deadline: float) -> SampleExchangeClient:
+def _client(
+    settings: Settings, clock: Clock, deadline: float, reporter: Reporter | None = None
+) -> SampleExchangeClient:
     from .client import SampleExchangeClient  # the HTTP stack, only when needed
 
     return SampleExchangeClient(
@@ -236,6 +238,9 @@ def _client(settings: Settings, clock: Clock, deadline: float) -> SampleExchange
         token=settings.token,
         ca_bundle=settings.ca_bundle,
         remaining=lambda: deadline - clock.now(),
+        # Secret-named fields in answers are masked the moment they arrive.
+        on_secret=reporter.hide if reporter else None,
+        debug=reporter.debug if reporter and reporter.debug_enabled else None,
     )
 
 
@@ -268,7 +273,7 @@ def _publish(
 
     sample_id = settings.sample_id or (manifest.sample_id if manifest else None)
     kind: Kind = "update" if sample_id is not None or settings.update else "create"
-    client = _client(settings, clock, deadline)
+    client = _client(settings, clock, deadline, reporter)
     try:
         if settings.job_id is not None:
             job_id = settings.job_id

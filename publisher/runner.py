@@ -95,6 +95,7 @@ class Reporter(Protocol):
     debug_enabled: bool
 
     def mask(self, secret: str) -> None: ...
+    def hide(self, secret: str) -> None: ...
     def info(self, message: str) -> None: ...
     def debug(self, message: str) -> None: ...
     def warning(self, message: str) -> None: ...
@@ -126,6 +127,10 @@ class _BaseReporter:
         self.stream.flush()
 
     def mask(self, secret: str) -> None:
+        self.redact.add(secret)
+
+    def hide(self, secret: str) -> None:
+        """Redact a value we learnt from the server, without echoing it to the runner."""
         self.redact.add(secret)
 
     def finish(self) -> None:
