@@ -248,3 +248,40 @@ class TestRetryPolicy:
         assert wait is not None
         assert wait <= 3.0
         assert retry.new().remaining is retry.remaining
+
+
+@responses.activate
+def test_redirect_to_another_host_drops_the_authorization_header() -> None:
+    other = "https://elsewhere.example.org/landing"
+    responses.get(f"{API}/contributions/async/1", status=302, headers={"Location": other})
+    responses.get(other, json=job(id=1))
+    client().get_job(1)
+    first, second = responses.calls
+    assert "Authorization" in first.request.headers
+    assert "Authorization" not in second.request.headers
+
+
+@responses.activate
+def test_every_request_has_connect_and_read_timeouts() -> None:
+    responses.post(f"{API}/contributions/async", json=job(), status=202)
+    responses.get(f"{API}/contributions/async/77", json=job())
+    c = SampleExchangeClient(API, token="t", remaining=lambda: 4.0)
+    c.submit({"name": "x"})
+    c.get_job(77)
+    for call in responses.calls:
+        connect, read = call.request.req_kwargs["timeout"]
+        assert connect > 0
+        assert 0 < read <= 4.0  # never longer than what is left of the deadline
+
+
+@responses.activate
+def test_secret_named_fields_are_reported_and_redacted_in_debug() -> None:
+    body = job(sample={"author": {"gitHubToken": "gho_planted"}, "name": "n"}, password="pw1")
+    responses.get(f"{API}/contributions/async/77", json=body)
+    found: list[str] = []
+    debug: list[str] = []
+    SampleExchangeClient(API, token="t", on_secret=found.append, debug=debug.append).get_job(77)
+    assert sorted(found) == ["gho_planted", "pw1"]
+    assert "gho_planted" not in debug[0]
+    assert "pw1" not in debug[0]
+    assert '"gitHubToken": "***"' in debug[0]
