@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from .context import repo_context, settings_from_inputs
 from .errors import ConfigError
-from .publish import Run, publish, report_failure
+from .publish import Run, plan, publish, report_failure
 from .runner import ActionsReporter, is_debug
 
 
@@ -21,4 +21,6 @@ def main(env: Mapping[str, str]) -> int:
     except ConfigError as exc:
         report_failure(reporter, exc, Run())
         return 1
+    if settings.mode == "plan":  # validate and fan out; nothing is sent
+        return plan(settings, repo_context(env), reporter)
     return publish(settings, repo_context(env), reporter)

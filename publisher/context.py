@@ -19,6 +19,9 @@ DEFAULT_API_URL = "https://apigw.vmware.com/sampleExchange/v1"
 DEFAULT_MANIFEST = "sample-exchange.yml"
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_POLL_INTERVAL = 2.0
+DEFAULT_MAX_CONCURRENCY = 4
+MAX_CONCURRENCY = 32  # beyond this the server's rate limit, not the pool, sets the pace
+MODES = ("publish", "plan")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Settings:
     dry_run: bool = False
     ca_bundle: str = ""
     update: bool = False  # a resumed job updates a sample (when no sample id says so)
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    mode: str = "publish"  # publish | plan (validate and write the `matrix` output)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -63,6 +68,22 @@ def parse_id(name: str, value: str) -> int | None:
     if not text.isdigit() or int(text) <= 0 or int(text) > 2**31 - 1:
         raise ConfigError(f"`{name}` must be a positive whole number, not {text!r}.")
     return int(text)
+
+
+def parse_count(name: str, value: str, default: int, maximum: int) -> int:
+    text = value.strip()
+    if not text:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= maximum:
+        raise ConfigError(f"`{name}` must be a whole number from 1 to {maximum}, not {text!r}.")
+    return int(text)
+
+
+def parse_mode(name: str, value: str) -> str:
+    text = value.strip() or MODES[0]
+    if text not in MODES:
+        raise ConfigError(f"`{name}` must be one of {', '.join(MODES)}, not {text!r}.")
+    return text
 
 
 def parse_bool(name: str, value: str) -> bool:
@@ -96,6 +117,10 @@ def settings_from_inputs(env: Mapping[str, str]) -> Settings:
         poll_interval=parse_seconds("poll-interval", get("poll-interval"), DEFAULT_POLL_INTERVAL),
         dry_run=parse_bool("dry-run", get("dry-run")),
         ca_bundle=_in_workspace(env, get("ca-bundle")),
+        max_concurrency=parse_count(
+            "max-concurrency", get("max-concurrency"), DEFAULT_MAX_CONCURRENCY, MAX_CONCURRENCY
+        ),
+        mode=parse_mode("mode", get("mode")),
     )
 
 

@@ -8,6 +8,7 @@ to resume.
 
 from __future__ import annotations
 
+import glob
 import json
 import signal
 from collections.abc import Callable, Iterator
@@ -18,24 +19,14 @@ from typing import TYPE_CHECKING
 
 from . import messages
 from .context import Settings
-from .errors import Cancelled, ConfigError, JobFailed, ManifestError, PublishError
-from .manifest import Manifest, RepoContext, load_manifest
-from .poller import Clock, JobWatcher, Schedule, SystemClock
+from .errors import Cancelled, ConfigError, JobFailed, ManifestError, Problem, PublishError
+from .manifest import Manifest, RepoContext, find_manifests, load_manifest
+from .poller import Clock, SystemClock
 from .runner import Reporter
 
 if TYPE_CHECKING:
-    from .client import Kind, SampleExchangeClient
+    from .client import SampleExchangeClient
     from .models import SampleJob
-
-SUMMARY_OK = """### Published to Sample Exchange
-
-| | |
-|---|---|
-| Sample | [{name}]({url}) |
-| Sample id | {sample_id} |
-| Job id | {job_id} |
-| Time taken | {seconds:.1f} s |
-"""
 
 SUMMARY_FAILED = """### Sample Exchange publish failed
 
@@ -43,6 +34,23 @@ SUMMARY_FAILED = """### Sample Exchange publish failed
 
 {hint}
 """
+
+SUMMARY_DRY_RUN_MANY = """### Sample Exchange dry run
+
+{count} manifests are valid; nothing was sent (each Contribution is in the log):
+
+{items}
+"""
+
+SUMMARY_PLAN = """### Sample Exchange plan
+
+{count} valid manifest{s}, one matrix job each:
+
+{items}
+"""
+
+# A GitHub Actions matrix makes at most this many jobs.
+MATRIX_LIMIT = 256
 
 SUMMARY_DRY_RUN = """### Sample Exchange dry run
 
@@ -105,7 +113,7 @@ def report_failure(reporter: Reporter, exc: PublishError, run: Run) -> None:
             + "\n"
         )
         return
-    if isinstance(exc, Cancelled):
+    if isinstance(exc, Cancelled) and not exc.hint:  # a bare signal: say what was in flight
         if run.job_id is not None:
             what, hint = messages.CANCELLED
             text = what.format(job_id=run.job_id, state=run.state or "unknown")
@@ -119,7 +127,7 @@ def report_failure(reporter: Reporter, exc: PublishError, run: Run) -> None:
     )
 
 
-def _check_credentials(settings: Settings) -> None:
+def check_credentials(settings: Settings) -> None:
     if settings.token or (settings.username and settings.password):
         return
     if settings.username or settings.password:
@@ -129,13 +137,6 @@ def _check_credentials(settings: Settings) -> None:
         )
     what, hint = messages.NO_CREDENTIALS
     raise ConfigError(what, hint=hint)
-
-
-def _load_for_resume(settings: Settings, ctx: RepoContext) -> Manifest | None:
-    """A resumed job needs no manifest; use it for the name when it is there."""
-    if not settings.manifest or not (ctx.workspace / settings.manifest).is_file():
-        return None
-    return load_manifest(settings.manifest, ctx)
 
 
 def guarded(
@@ -168,6 +169,43 @@ def guarded(
         reporter.finish()
 
 
+class ManifestsError(ManifestError):
+    """Problems in several manifests: every one is annotated, nothing is submitted."""
+
+    def __init__(self, problems: list[Problem], bad: int, total: int) -> None:
+        super().__init__(problems)
+        if total > 1:
+            self.message = (
+                f"{bad} of {total} manifests have problems ({len(problems)} in all); "
+                "nothing was submitted."
+            )
+
+
+def manifest_paths(spec: str, ctx: RepoContext) -> list[str]:
+    """The manifests the `manifest` input names: a path, a glob, or several lines of them."""
+    lines = [line.strip() for line in spec.splitlines() if line.strip()]
+    if len(lines) == 1 and not glob.has_magic(lines[0]):
+        return lines  # one plain path: a missing file is annotated like any manifest problem
+    return [str(path) for path in find_manifests(spec, ctx.workspace)]
+
+
+def load_all(spec: str, ctx: RepoContext) -> list[Manifest]:
+    """Load and validate every manifest before anything is sent; all problems at once."""
+    paths = manifest_paths(spec, ctx)
+    manifests: list[Manifest] = []
+    problems: list[Problem] = []
+    bad = 0
+    for path in paths:
+        try:
+            manifests.append(load_manifest(path, ctx))
+        except ManifestError as exc:
+            problems.extend(exc.problems)
+            bad += 1
+    if bad:
+        raise ManifestsError(problems, bad, len(paths))
+    return manifests
+
+
 def publish(
     settings: Settings, ctx: RepoContext, reporter: Reporter, *, clock: Clock | None = None
 ) -> int:
@@ -182,13 +220,43 @@ def publish(
 
 
 def validate(settings: Settings, ctx: RepoContext, reporter: Reporter) -> int:
-    """Check the manifest only: no credentials, no network."""
+    """Check the manifests only: no credentials, no network."""
 
     def body(run: Run) -> None:
-        manifest = load_manifest(settings.manifest, ctx)
-        reporter.info(f"{manifest.display_path} is valid: {manifest.name!r}.")
+        for manifest in load_all(settings.manifest, ctx):
+            reporter.info(f"{manifest.display_path} is valid: {manifest.name!r}.")
 
     return guarded(reporter, (), SystemClock(), body)
+
+
+def plan(settings: Settings, ctx: RepoContext, reporter: Reporter) -> int:
+    """Validate every manifest and write the `matrix` output; nothing is sent."""
+
+    def body(run: Run) -> None:
+        manifests = load_all(settings.manifest, ctx)
+        if len(manifests) > MATRIX_LIMIT:
+            raise ConfigError(
+                f"`manifest` names {len(manifests)} manifests; a matrix has at most "
+                f"{MATRIX_LIMIT} jobs.",
+                hint="Plan several smaller globs, or publish in one job with `max-concurrency`.",
+            )
+        include = [{"manifest": m.display_path} for m in manifests]
+        for manifest in manifests:
+            reporter.info(f"{manifest.display_path} is valid: {manifest.name!r}.")
+        reporter.set_output("matrix", json.dumps({"include": include}, separators=(",", ":")))
+        reporter.summary(
+            SUMMARY_PLAN.format(
+                count=len(manifests),
+                s="" if len(manifests) == 1 else "s",
+                items=_manifest_list(manifests),
+            )
+        )
+
+    return guarded(reporter, (), SystemClock(), body)
+
+
+def _manifest_list(manifests: list[Manifest]) -> str:
+    return "\n".join(f"- {md(m.display_path)}: {md(m.name)}" for m in manifests)
 
 
 def status(settings: Settings, reporter: Reporter, *, clock: Clock | None = None) -> int:
@@ -200,8 +268,8 @@ def status(settings: Settings, reporter: Reporter, *, clock: Clock | None = None
         raise ConfigError("`status` needs a job id.")
 
     def body(run: Run) -> None:
-        _check_credentials(settings)
-        client = _client(settings, clock, run.started + settings.timeout, reporter)
+        check_credentials(settings)
+        client = make_client(settings, clock, run.started + settings.timeout, reporter)
         try:
             job = client.get_job(job_id, "update" if settings.update else "create")
         finally:
@@ -215,7 +283,7 @@ def status(settings: Settings, reporter: Reporter, *, clock: Clock | None = None
             from .poller import check_finished
 
             done = check_finished(job, job_id)
-            _set_sample_outputs(reporter, done)
+            set_sample_outputs(reporter, done)
         elif not job.is_temporary:
             what, hint = messages.JOB_UNKNOWN_STATE
             raise JobFailed(
@@ -226,7 +294,7 @@ def status(settings: Settings, reporter: Reporter, *, clock: Clock | None = None
     return guarded(reporter, settings.secrets, clock, body)
 
 
-def _client(
+def make_client(
     settings: Settings, clock: Clock, deadline: float, reporter: Reporter | None = None
 ) -> SampleExchangeClient:
     from .client import SampleExchangeClient  # the HTTP stack, only when needed
@@ -244,91 +312,64 @@ def _client(
     )
 
 
-def _set_sample_outputs(reporter: Reporter, done: SampleJob) -> None:
+def set_sample_outputs(reporter: Reporter, done: SampleJob) -> None:
     reporter.set_output("sample-id", str(done.sample_id))
     reporter.set_output("sample-url", done.sample_url)
     reporter.set_output("download-url", done.download_url)
     reporter.set_output("state", done.state)
 
 
+def _resume_manifest(settings: Settings, ctx: RepoContext) -> list[Manifest]:
+    """A resumed job needs no manifest; one that is there gives the sample's name."""
+    paths = manifest_paths(settings.manifest, ctx) if settings.manifest.strip() else []
+    paths = [p for p in paths if (ctx.workspace / p).is_file()]
+    if len(paths) > 1:
+        raise ConfigError(
+            f"`job-id` resumes one job, but `manifest` names {len(paths)} manifests.",
+            hint="Resume each job in its own step, with `manifest` naming its one manifest.",
+        )
+    return [load_manifest(p, ctx) for p in paths]
+
+
+def _dry_run(manifests: list[Manifest], reporter: Reporter) -> None:
+    many = len(manifests) > 1
+    for manifest in manifests:
+        body = json.dumps(manifest.contribution, indent=2, ensure_ascii=False)
+        title = "Contribution that would be sent"
+        with reporter.group(f"{title}: {manifest.display_path}" if many else title):
+            reporter.info(body)
+        if not many:
+            reporter.summary(SUMMARY_DRY_RUN.format(manifest=md(manifest.display_path), body=body))
+            reporter.set_output("state", "DRY-RUN")
+    if many:
+        reporter.summary(
+            SUMMARY_DRY_RUN_MANY.format(count=len(manifests), items=_manifest_list(manifests))
+        )
+    outcome = {"sample-id": None, "sample-url": None, "job-id": None, "state": "DRY-RUN"}
+    rows = [{"manifest": m.display_path, **outcome, "error": None} for m in manifests]
+    reporter.set_output("samples", json.dumps(rows, ensure_ascii=False))
+
+
 def _publish(
     settings: Settings, ctx: RepoContext, reporter: Reporter, clock: Clock, run: Run
 ) -> None:
-    deadline = run.started + settings.timeout
     if settings.job_id is not None:
-        manifest = _load_for_resume(settings, ctx)
+        manifests = _resume_manifest(settings, ctx)
     else:
-        manifest = load_manifest(settings.manifest, ctx)
-        reporter.info(f"Manifest {manifest.display_path} is valid: {manifest.name!r}.")
+        manifests = load_all(settings.manifest, ctx)
+        for manifest in manifests:
+            reporter.info(f"Manifest {manifest.display_path} is valid: {manifest.name!r}.")
     if settings.dry_run:
-        if manifest is None:
+        if not manifests:
             raise ConfigError("`dry-run` with `job-id` has nothing to check.")
-        body = json.dumps(manifest.contribution, indent=2, ensure_ascii=False)
-        with reporter.group("Contribution that would be sent"):
-            reporter.info(body)
-        reporter.summary(SUMMARY_DRY_RUN.format(manifest=md(manifest.display_path), body=body))
-        reporter.set_output("state", "DRY-RUN")
+        _dry_run(manifests, reporter)
         return
-    _check_credentials(settings)
-
-    sample_id = settings.sample_id or (manifest.sample_id if manifest else None)
-    kind: Kind = "update" if sample_id is not None or settings.update else "create"
-    client = _client(settings, clock, deadline, reporter)
-    try:
-        if settings.job_id is not None:
-            job_id = settings.job_id
-            reporter.set_output("job-id", str(job_id))
-            reporter.info(f"Resuming job {job_id} ({kind}); nothing is submitted.")
-        elif manifest is not None:
-            verb = f"Updating sample {sample_id}" if sample_id else "Creating a sample"
-            reporter.info(f"{verb} on {client.api_url} ...")
-            with reporter.group("Contribution sent"):
-                reporter.info(json.dumps(manifest.contribution, indent=2, ensure_ascii=False))
-            job = client.submit(manifest.contribution, sample_id)
-            job_id = job.id if job.id is not None else 0
-            run.state = job.state or "NEW"
-            reporter.set_output("job-id", str(job_id))
-            reporter.info(f"Submitted: job {job_id} is {run.state}.")
-        run.job_id = job_id
-
-        def on_poll(job: SampleJob) -> None:
-            run.state = job.state or run.state
-            progress = f" {job.progress}%" if job.progress is not None else ""
-            reporter.progress(f"Job {run.job_id}: {job.state or '?'}{progress}")
-            if job.stack_trace and job.error:
-                reporter.debug(f"Server stack trace:\n{job.stack_trace}")
-
-        def on_transient(reason: str) -> None:
-            reporter.warning(messages.POLL_TRANSIENT.format(job_id=run.job_id, reason=reason))
-
-        watcher = JobWatcher(
-            client,
-            clock,
-            Schedule(first=settings.poll_interval),
-            on_poll=on_poll,
-            on_transient=on_transient,
+    if len(manifests) > 1 and settings.sample_id is not None:
+        raise ConfigError(
+            f"`sample-id` updates one sample, but `manifest` names {len(manifests)} manifests.",
+            hint="Put `sample-id:` in each manifest that updates an existing sample.",
         )
-        done = watcher.wait(
-            job_id,
-            kind,
-            deadline=deadline,
-            timeout=settings.timeout,
-            resume=settings.job_id is not None,
-        )
-    finally:
-        client.close()
+    check_credentials(settings)
+    from .batch import publish_all  # the HTTP stack, only when something is sent
 
-    run.state = done.state
-    name = done.sample_name or (manifest.name if manifest else "")
-    seconds = clock.now() - run.started
-    _set_sample_outputs(reporter, done)
-    reporter.info(f"Published {name!r}: sample {done.sample_id} at {done.sample_url}")
-    reporter.summary(
-        SUMMARY_OK.format(
-            name=md(name or f"sample {done.sample_id}"),
-            url=done.sample_url.replace(")", "%29").replace(" ", "%20"),
-            sample_id=done.sample_id,
-            job_id=run.job_id,
-            seconds=seconds,
-        )
-    )
+    publish_all(manifests, settings, reporter, clock, run)
