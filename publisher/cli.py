@@ -50,19 +50,51 @@ def _parser() -> argparse.ArgumentParser:
             "--poll-interval", default="", help="seconds before the first poll (default: 2)"
         )
 
-    validate = commands.add_parser("validate", help="check a manifest; no network")
-    validate.add_argument("manifest", nargs="?", default=context.DEFAULT_MANIFEST)
+    def manifests(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "manifest",
+            nargs="*",
+            metavar="MANIFEST",
+            help=f"manifest paths or globs, quoted for ** (default: {context.DEFAULT_MANIFEST})",
+        )
+
+    validate = commands.add_parser("validate", help="check manifests; no network")
+    manifests(validate)
     workspace(validate)
 
-    publish = commands.add_parser("publish", help="publish a sample and wait for it")
-    publish.add_argument("manifest", nargs="?", default=context.DEFAULT_MANIFEST)
+    plan = commands.add_parser(
+        "plan", help="check manifests and print the matrix for fanning out; no network"
+    )
+    manifests(plan)
+    workspace(plan)
+
+    publish = commands.add_parser("publish", help="publish samples and wait for them")
+    manifests(publish)
     workspace(publish)
     api(publish)
+    publish.add_argument(
+        "--max-concurrency",
+        default="",
+        help=f"samples published at once (default: {context.DEFAULT_MAX_CONCURRENCY})",
+    )
     publish.add_argument("--sample-id", default="", help="update this sample")
     publish.add_argument("--job-id", default="", help="resume: wait for this job")
     publish.add_argument(
         "--dry-run", action="store_true", help="print the Contribution; no network"
     )
+
+    init = commands.add_parser(
+        "init", help="write a starter sample-exchange.yml (asks the server given credentials)"
+    )
+    init.add_argument("directory", nargs="?", default=".", metavar="DIR")
+    init.add_argument("--force", action="store_true", help="replace an existing manifest")
+    init.add_argument(
+        "--defaults-path",
+        default="contributions/defaults",
+        help="the server's Get Contribution Defaults path under --api-url (default: %(default)s)",
+    )
+    workspace(init)
+    api(init)
 
     status = commands.add_parser("status", help="show a job's state")
     status.add_argument("job_id", metavar="JOB_ID")
@@ -79,8 +111,9 @@ def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         value = getattr(args, name, None)
         return "" if value is None else str(value)
 
+    manifest = getattr(args, "manifest", None)
     return Settings(
-        manifest=arg("manifest") or context.DEFAULT_MANIFEST,
+        manifest="\n".join(manifest) if manifest else context.DEFAULT_MANIFEST,
         api_url=arg("api_url") or context.DEFAULT_API_URL,
         username=arg("username") or env.get("SAMPLE_EXCHANGE_USERNAME", ""),
         password=arg("password") or env.get("SAMPLE_EXCHANGE_PASSWORD", ""),
@@ -93,6 +126,12 @@ def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
         ),
         dry_run=bool(getattr(args, "dry_run", False)),
         ca_bundle=arg("ca_bundle"),
+        max_concurrency=context.parse_count(
+            "--max-concurrency",
+            arg("max_concurrency"),
+            context.DEFAULT_MAX_CONCURRENCY,
+            context.MAX_CONCURRENCY,
+        ),
     )
 
 
@@ -110,8 +149,21 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     ctx = context.repo_context(env, getattr(args, "workspace", None))
     if args.command == "validate":
         return flow.validate(settings, ctx, reporter)
+    if args.command == "plan":
+        return flow.plan(settings, ctx, reporter)
     if args.command == "publish":
         return flow.publish(settings, ctx, reporter)
+    if args.command == "init":
+        from .init import init
+
+        return init(
+            Path(args.directory),
+            ctx,
+            settings,
+            reporter,
+            force=args.force,
+            defaults_path=args.defaults_path,
+        )
     settings = replace(settings, update=args.update)
     if args.wait:  # the same wait as a resumed publish, with no manifest
         return flow.publish(replace(settings, manifest=""), ctx, reporter)
