@@ -53,7 +53,9 @@ def _emulator_job(job: SimJob) -> Job:
     )
 
 
-def simulate(job: SimJob, policy: Policy, *, rtt: float = 0.0, max_polls: int = 100_000) -> SimResult:
+def simulate(
+    job: SimJob, policy: Policy, *, rtt: float = 0.0, max_polls: int = 100_000
+) -> SimResult:
     """Run one job to completion under ``policy``; ``rtt`` is each poll's round trip."""
     emulated = _emulator_job(job)
     history: list[Observation] = []
@@ -97,7 +99,7 @@ def aws_waiter(min_delay: float = 15.0, max_delay: float = 120.0, seed: int = 0)
         bound = min(max_delay, min_delay * 2 ** (attempt - 1))
         elapsed = history[-1].at if history else 0.0
         draw = random.Random(hash((seed, attempt, round(elapsed, 6)))).random()
-        return min_delay + draw * (bound - min_delay)
+        return float(min_delay + draw * (bound - min_delay))
 
     return policy
 
