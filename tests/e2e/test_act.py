@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,9 +45,21 @@ ACT_LOCAL_ACTION_IMAGE = "act-dockeraction:latest"
 
 
 @pytest.fixture
-def act_image(action_image: str) -> str:
+def act_image(action_image: str) -> Iterator[str]:
     subprocess.run(["docker", "tag", action_image, ACT_LOCAL_ACTION_IMAGE], check=True)
-    return ACT_LOCAL_ACTION_IMAGE
+    yield ACT_LOCAL_ACTION_IMAGE
+    # act leaves the job container (and its volumes) behind when a job fails; they
+    # are named after the workflow ("e2e publish"), so only ours match.
+    for kind, listing in (("container", ["ps", "-aq"]), ("volume", ["volume", "ls", "-q"])):
+        found = subprocess.run(
+            ["docker", *listing, "--filter", "name=^act-e2e-publish-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        if found:
+            remove = ["rm", "-f"] if kind == "container" else ["volume", "rm", "-f"]
+            subprocess.run(["docker", *remove, *found], capture_output=True, check=False)
 
 
 def make_repo(root: Path, workflow: str) -> Path:
@@ -134,11 +147,8 @@ def test_act_publishes_on_a_tag_push(act_binary: str, act_image: str, tmp_path: 
     assert "demo-password" not in log
 
 
-# TODO(issue 6): remove the xfail once the action publishes several manifests in one
-# step (manifest glob + `samples` output). strict: an unexpected pass fails, so the
-# marker cannot outlive the feature.
-@pytest.mark.xfail(strict=True, reason="TODO(issue 6): multi-manifest publishing not landed yet")
 def test_act_publishes_two_manifests(act_binary: str, act_image: str, tmp_path: Path) -> None:
+    """One step, a glob naming two manifests: both published, listed in `samples`."""
     repo = make_repo(tmp_path, "publish.yml")
     for name in ("alpha", "beta"):
         write_sample(repo, f"samples/{name}", name=f"Sample {name}")
