@@ -16,7 +16,7 @@ class Row:
 
     def verdict(self) -> str:
         if self.met is None:
-            return "skipped" + (f" ({self.limit})" if self.limit else "")
+            return f"skipped ({self.limit})" if self.limit else "-"
         return "met" if self.met else f"not met: {self.limit}"
 
 
@@ -88,7 +88,6 @@ def simulation_rows(r: dict[str, Any]) -> list[Row]:
                     f" of job; {s['mean_requests']:.1f} req/job",
                     "(baseline)" if name != "schedule" else "(ours)",
                     None,
-                    "reference figure",
                 )
             )
     fewer = ours["mean_requests"] <= five["mean_requests"]
@@ -113,7 +112,7 @@ def image_rows(r: dict[str, Any]) -> list[Row]:
         return [Row("Image", "—", "adds ≤ 20 MB; compiled; ≤ 1.5x host", None, r["skipped"])]
     return [
         Row("Image: build (base present, cold pip cache)", f"{r['build_s']:.1f} s", "(reported)",
-            None, "no goal"),
+            None),
         Row("Image: size added over the base", f"{r['added_mb']:.1f} MB", "≤ 20 MB",
             r["added_mb"] <= 20, "installed libraries"),
         Row("Image: imported modules without bytecode", str(r["uncompiled_modules"]), "0",
