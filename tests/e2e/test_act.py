@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,16 +43,22 @@ HERE = Path(__file__).parent
 # pinned in requirements-dev.txt). If act wants another, the test says which.
 ACT_LOCAL_ACTION_IMAGE = "act-dockeraction:latest"
 
+# act names the job container after the workflow and job only, and removes a
+# container of that name when it starts: two runs sharing an engine (two people's
+# `make test`) would kill each other's job. So each test run names its workflow apart.
+RUN_NAME = f"e2e publish {uuid.uuid4().hex[:12]}"
+CONTAINER_PREFIX = "act-" + re.sub(r"[^a-zA-Z0-9]", "-", RUN_NAME)
+
 
 @pytest.fixture
 def act_image(action_image: str) -> Iterator[str]:
     subprocess.run(["docker", "tag", action_image, ACT_LOCAL_ACTION_IMAGE], check=True)
     yield ACT_LOCAL_ACTION_IMAGE
     # act leaves the job container (and its volumes) behind when a job fails; they
-    # are named after the workflow ("e2e publish"), so only ours match.
+    # are named after this run's workflow, so only ours match.
     for kind, listing in (("container", ["ps", "-aq"]), ("volume", ["volume", "ls", "-q"])):
         found = subprocess.run(
-            ["docker", *listing, "--filter", "name=^act-e2e-publish-"],
+            ["docker", *listing, "--filter", f"name=^{CONTAINER_PREFIX}-"],
             capture_output=True,
             text=True,
             check=True,
@@ -67,7 +73,10 @@ def make_repo(root: Path, workflow: str) -> Path:
     repo = stage_action(root / "repo")
     workflows = repo / ".github" / "workflows"
     workflows.mkdir(parents=True)
-    shutil.copy(HERE / "workflows" / workflow, workflows / workflow)
+    text = (HERE / "workflows" / workflow).read_text(encoding="utf-8")
+    assert "\nname: e2e publish\n" in text, "the workflow's name line changed"
+    text = text.replace("\nname: e2e publish\n", f"\nname: {RUN_NAME}\n", 1)
+    (workflows / workflow).write_text(text, encoding="utf-8")
     (root / "event.json").write_text(json.dumps({"ref": TAG_ENV["GITHUB_REF"]}), encoding="utf-8")
     return repo
 
