@@ -29,7 +29,7 @@ from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 from urllib3 import BaseHTTPResponse
 
-from .client import Kind, PublishRetry, SampleExchangeClient, make_retry
+from .client import Kind, PublishRetry, SampleExchangeClient, check_api_url, make_retry
 from .context import Settings
 from .errors import Cancelled, PublishError
 from .manifest import Manifest
@@ -520,5 +520,6 @@ def publish_all(
     manifests: list[Manifest], settings: Settings, reporter: Reporter, clock: Clock, run: Run
 ) -> None:
     """Publish every manifest (or resume ``settings.job_id``); raise if any failed."""
+    check_api_url(settings.api_url)  # once, not as one failure per sample
     items: list[Manifest | None] = list(manifests) or [None]
     Batch(items, settings, reporter, clock, run).execute()
