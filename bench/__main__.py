@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import image, latency, report, simulate, startup
+from bench import image, latency, many, report, simulate, startup
 from publisher.poller import Schedule
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         ("large_manifest", lambda: startup.large_manifest(max(3, rounds // 2)), report.large_rows),
         ("simulation", lambda: simulation(300 if args.quick else 2000), report.simulation_rows),
         ("latency", lambda: latency.latency(args.quick), report.latency_rows),
+        ("many", lambda: many.many(20 if args.quick else 100), report.many_rows),
     ]
     if not args.skip_image:
         sections.append(("image", lambda: image.image(max(3, rounds // 2)), report.image_rows))
