@@ -113,10 +113,12 @@ class _Report:
     def __init__(self, display: str) -> None:
         self.display = display
         self.problems: list[Problem] = []
+        self.seen: set[Problem] = set()  # a list lookup would be quadratic in bad paths
 
     def add(self, mark: Mark, message: str) -> None:
         problem = Problem(self.display, mark.line, mark.col, message)
-        if problem not in self.problems:
+        if problem not in self.seen:
+            self.seen.add(problem)
             self.problems.append(problem)
 
     def raise_if_any(self) -> None:
@@ -328,18 +330,25 @@ def _unknown_key(key: str, allowed: list[str], path: JsonPath) -> str:
 
 
 def _duplicates(items: list[Any], path: JsonPath, loaded: Loaded) -> list[tuple[Mark, str]]:
-    seen: list[Any] = []
+    # Where each value first appears: by hash for text and numbers (thousands of paths),
+    # by scan for lists and mappings (which only ever equal each other).
+    firsts: dict[Any, int] = {}
+    unhashable: list[tuple[Any, int]] = []
     found = []
     for i, item in enumerate(items):
-        if item in seen:
-            first = seen.index(item)
+        if isinstance(item, list | dict):
+            first = next((j for seen, j in unhashable if seen == item), i)
+            if first == i:
+                unhashable.append((item, i))
+        else:
+            first = firsts.setdefault(item, i)
+        if first != i:
             found.append(
                 (
                     _value_mark((*path, i), loaded),
                     f"{_where((*path, i))} repeats {_where((*path, first))} ({show(item)})",
                 )
             )
-        seen.append(item)
     return found
 
 
@@ -376,6 +385,7 @@ class _Builder:
         self.loaded = loaded
         self.ctx = ctx
         self.workspace = workspace
+        self.folders: dict[str, str] = {}  # real paths of the folders seen, for _path_problem
         self.report = report
         self.flagged = flagged
 
@@ -481,10 +491,8 @@ class _Builder:
     def paths(self) -> list[str]:
         result = []
         for i, raw in enumerate(self.get("paths") or []):
-            if isinstance(self.get("paths", i), str):
-                target = self.inside(("paths", i), raw)
-                if target is not None:
-                    result.append(_normalized(raw))
+            if isinstance(self.get("paths", i), str) and self.locate(("paths", i), raw):
+                result.append(_normalized(raw))
         return result
 
     def files(self, kind: str) -> list[dict[str, str]]:
@@ -539,11 +547,15 @@ class _Builder:
 
     def inside(self, path: JsonPath, raw: str) -> Path | None:
         """The file raw names, if it exists inside the workspace; otherwise report why not."""
-        problem = _path_problem(raw, self.workspace)
-        if isinstance(problem, str):
+        real = self.locate(path, raw)
+        return Path(real) if real else None
+
+    def locate(self, path: JsonPath, raw: str) -> str:
+        """inside() as a string ("" when reported): no Path objects for thousands of paths."""
+        real, problem = _locate(raw, self.workspace, self.folders)
+        if problem:
             self.problem(path, f"{_where(path)} {show(raw)} {problem}")
-            return None
-        return problem
+        return real
 
     def read_text(self, path: JsonPath, raw: str, target: Path, cap: int) -> str | None:
         data = _read_capped(target, cap)
@@ -562,32 +574,64 @@ class _Builder:
 
 
 def _normalized(raw: str) -> str:
-    return PurePosixPath(raw).as_posix()
+    """raw (a relative path) as PurePosixPath(raw).as_posix() would print it."""
+    return "/".join(_parts(raw)) or "."
 
 
-def _path_problem(raw: str, workspace: Path) -> Path | str:
-    """The resolved file inside workspace, or why raw is refused (a phrase after the path)."""
+def _parts(raw: str) -> list[str]:
+    # PurePosixPath(raw).parts for a relative raw, without pathlib's cost (thousands of paths).
+    return [part for part in raw.split("/") if part not in ("", ".")]
+
+
+def _locate(raw: str, workspace: Path, folders: dict[str, str]) -> tuple[str, str]:
+    """(the real path of the file inside workspace, "") or ("", why raw is refused: a phrase
+    following the path).
+
+    workspace is already resolved; folders remembers the real path of each folder resolved
+    so far, so a manifest listing thousands of files resolves each folder once.
+    """
     if "\0" in raw:
-        return "contains a NUL character"
+        return "", "contains a NUL character"
     if "\\" in raw:
-        return "must use forward slashes (/)"
-    relative = PurePosixPath(raw)
-    if relative.is_absolute() or re.match(r"^[A-Za-z]:", raw):
-        return "must be relative to the repository root, not absolute"
-    if ".." in relative.parts:
-        return "must not contain '..': paths stay inside the repository"
-    target = workspace / relative
+        return "", "must use forward slashes (/)"
+    if raw.startswith("/") or re.match(r"^[A-Za-z]:", raw):
+        return "", "must be relative to the repository root, not absolute"
+    parts = _parts(raw)
+    if ".." in parts:
+        return "", "must not contain '..': paths stay inside the repository"
     try:
-        resolved = target.resolve(strict=True)
+        resolved = _resolve(workspace, parts, folders)
     except FileNotFoundError:
-        if os.path.lexists(target):
-            return "is a symlink to something that does not exist"
-        return "does not exist in the repository"
+        if os.path.lexists(workspace.joinpath(*parts)):
+            return "", "is a symlink to something that does not exist"
+        return "", "does not exist in the repository"
     except (OSError, RuntimeError, ValueError):  # symlink loops, overlong names
-        return "cannot be resolved (a symlink loop?)"
-    if not resolved.is_relative_to(workspace):
-        return "leads outside the repository through a symlink"
-    return resolved
+        return "", "cannot be resolved (a symlink loop?)"
+    if not resolved:
+        return "", "leads outside the repository through a symlink"
+    return resolved, ""
+
+
+def _resolve(workspace: Path, parts: list[str], folders: dict[str, str]) -> str:
+    """(workspace / parts).resolve(strict=True), or "" if that is outside workspace.
+
+    Reuses the real path of the file's folder when known: the file itself, unless it is a
+    symlink, then needs one lstat.
+    """
+    root = str(workspace)
+    if parts:
+        folder = "/".join(parts[:-1])
+        real = folders.get(folder)
+        if real is None:
+            real = os.path.realpath(os.path.join(root, folder), strict=True)
+            folders[folder] = real
+        candidate = os.path.join(real, parts[-1])
+        if not stat.S_ISLNK(os.lstat(candidate).st_mode):
+            inside = candidate == root or candidate.startswith(root.rstrip("/") + "/")
+            return candidate if inside else ""
+    # A symlink, or the workspace itself: the full walk, which reports exactly as before.
+    resolved = workspace.joinpath(*parts).resolve(strict=True)
+    return str(resolved) if resolved.is_relative_to(workspace) else ""
 
 
 # --------------------------------------------------------------------------- many manifests
@@ -606,7 +650,8 @@ def find_manifests(spec: str, workspace: Path) -> list[Path]:
             "No manifest given.", hint=f"Set manifest to a path or glob such as {DEFAULT_MANIFEST}."
         )
     found: list[Path] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
+    folders: dict[str, str] = {}
     failures: list[str] = []
     for line in lines:
         matches = _expand(line, root)
@@ -614,11 +659,11 @@ def find_manifests(spec: str, workspace: Path) -> list[Path]:
             failures.append(f"{show(line)} {matches}")
             continue
         for match in matches:
-            problem = _path_problem(match, root)
-            if isinstance(problem, str):
+            real, problem = _locate(match, root, folders)
+            if problem:
                 failures.append(f"{show(match)} {problem}")
-            elif problem not in seen:
-                seen.add(problem)
+            elif real not in seen:
+                seen.add(real)
                 found.append(root / _normalized(match))
     if failures:
         raise ConfigError(

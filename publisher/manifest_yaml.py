@@ -7,13 +7,16 @@ come back as (Mark, message) pairs so the caller can report every one at once.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 # An honest manifest uses a handful of aliases at most; billion-laughs documents need many
 # aliases or expand to a huge tree, so both are capped (the second while converting, before
@@ -61,23 +64,26 @@ class _Refused(Exception):
         self.message = message
 
 
+class _NotSure(Exception):
+    """The fast path might place or read this document differently: use the reference one."""
+
+
 def _mark(node: Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that counts aliases and nesting while composing (construction is ours)."""
+class _Limits:
+    """Counts aliases and nesting while composing (construction is ours, see _Converter)."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._aliases = 0
-        self._depth = 0
+    _aliases = 0
+    _depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(AliasEvent):
+        loader: Any = self
+        if loader.check_event(AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                m = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                m = loader.peek_event().start_mark
                 raise _Refused(
                     Mark(m.line + 1, m.column + 1),
                     f"more than {MAX_ALIASES} aliases (*name): refusing a possible alias bomb",
@@ -85,22 +91,78 @@ class _Loader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                m = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                m = loader.peek_event().start_mark
                 raise _Refused(
                     Mark(m.line + 1, m.column + 1),
                     f"nested more than {MAX_DEPTH} levels deep",
                 )
-            return super().compose_node(parent, index)
+            node: Node | None = super().compose_node(parent, index)  # type: ignore[misc]
+            return node
         finally:
             self._depth -= 1
 
 
+class _Loader(_Limits, yaml.SafeLoader):
+    """The pure-Python SafeLoader: the reference behaviour and every message's wording."""
+
+
+# The fast path: libyaml's C parser makes the events, PyYAML's own Python composer (with the
+# limits above) builds the nodes, so composing, marks and tags are the reference code's. Only
+# the scanner and parser are C; a document they reject is parsed again by _Loader (see parse).
+_CLoader: type[Any] | None = None
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _CLoaderImpl(_Limits, CParser, Composer, Resolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            Resolver.__init__(self)
+            # PyYAML reads every `?` in a flow collection as a key indicator, libyaml only
+            # one followed by a space.
+            self._question = "?" in stream
+
+        # CParser's own node methods compose in C, with no limits: use the Python composer's.
+        check_node = Composer.check_node
+        get_node = Composer.get_node
+        get_single_node = Composer.get_single_node
+
+        def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+            # libyaml places some empty values (`{x: }`) elsewhere than PyYAML does, and
+            # reads a lone `!` as text where PyYAML reads it as null.
+            event: Any = self.peek_event()
+            if not event.value:
+                raise _NotSure
+            node: ScalarNode = Composer.compose_scalar_node(self, anchor)
+            return node
+
+        def compose_sequence_node(self, anchor: Any) -> SequenceNode:
+            self._check_flow()
+            node: SequenceNode = Composer.compose_sequence_node(self, anchor)
+            return node
+
+        def compose_mapping_node(self, anchor: Any) -> MappingNode:
+            self._check_flow()
+            node: MappingNode = Composer.compose_mapping_node(self, anchor)
+            return node
+
+        def _check_flow(self) -> None:
+            event: Any = self.peek_event()
+            if self._question and event.flow_style:
+                raise _NotSure
+
+    _CLoader = _CLoaderImpl
+
+
 # YAML 1.1 would turn `2024-01-01` into a date and `=` into a "value" node: neither is JSON,
 # and a manifest wants them as text.
-_Loader.yaml_implicit_resolvers = {
+_RESOLVERS = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in (_TAG + "timestamp", _TAG + "value")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.yaml_implicit_resolvers = _RESOLVERS
+if _CLoader is not None:
+    _CLoader.yaml_implicit_resolvers = _RESOLVERS
 
 _SCALARS = SafeConstructor()
 
@@ -205,10 +267,38 @@ class _Converter:
 
 
 def parse(text: str) -> Loaded:
-    """Parse one YAML document into plain data plus marks; problems are collected, never raised."""
+    """Parse one YAML document into plain data plus marks; problems are collected, never raised.
+
+    A document libyaml reads cleanly is taken from the fast path; anything it refuses (and
+    anything the pure-Python reader would refuse) goes through _Loader, so every problem is
+    found and worded exactly as PyYAML's reference code does.
+    """
+    fast = _fast(text)
+    if fast is not None and not fast.problems:
+        return fast
+    return _parse_with(_Loader, text)
+
+
+# Text the two readers treat differently goes straight to the reference path: what the
+# pure-Python reader refuses (libyaml differs on a few), a BOM inside the text (libyaml skips
+# it, PyYAML reads it as text), tabs and `|#` (libyaml accepts some that PyYAML refuses).
+_UNSURE = re.compile(yaml.reader.Reader.NON_PRINTABLE.pattern + "|[\t\ufeff]|[|>][-+0-9]*#")
+
+
+def _fast(text: str) -> Loaded | None:
+    """The fast path's reading, or None where it might differ from the reference's."""
+    if _CLoader is None or _UNSURE.search(text):
+        return None
+    try:
+        return _parse_with(_CLoader, text)
+    except _NotSure:
+        return None
+
+
+def _parse_with(loader_class: type[Any], text: str) -> Loaded:
     out = Loaded()
     try:
-        loader = _Loader(text)
+        loader = loader_class(text)
     except yaml.reader.ReaderError as e:  # characters YAML forbids, found before parsing
         out.problems.append((_position(text, e.position), f"YAML: {_reader_reason(e)}"))
         return out
