@@ -391,7 +391,7 @@ class _Builder:
 
     def get(self, *path: str | int) -> Any:
         """The value at path if present and well-formed (schema errors are already reported)."""
-        if any(path[:n] in self.flagged for n in range(1, len(path) + 1)):
+        if self.flagged and any(path[:n] in self.flagged for n in range(1, len(path) + 1)):
             return None
         value: Any = self.doc
         for part in path:

@@ -8,6 +8,7 @@ length. Every wait is capped, and the watcher never sleeps past the deadline.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,16 +52,22 @@ class Schedule:
     cap: float = 30.0  # no wait is longer, so a long job is noticed within this
     growth: float = 0.2  # with no signal, wait this share of the time spent so far
     floor: float = 0.2  # shortest wait between two polls
-    margin: float = 0.01  # aim this share of the estimated job length after its end
-    slack: float = 0.05  # plus this many seconds
+    margin: float = 0.0  # aim this share of the estimated job length after its end
+    slack: float = 0.02  # plus this many seconds
     # Extrapolate at most this many times the span the rate was measured over: a
-    # far estimate (a late start, a coarse or truncated percent) is re-checked midway.
-    reach: float = 2.0
-    first_reach: float = 4.5  # the same from the first poll alone (rate since the submit)
-    overdue: float = 0.02  # past the estimated end: wait this share of the time spent
+    # far estimate (a late start, a coarse or truncated percent) is re-checked on the way,
+    # which costs a request or two on short jobs and few on long ones (the cap dominates).
+    reach: float = 1.0
+    first_reach: float = 3.0  # the same from the first poll alone (rate since the submit)
+    overdue: float = 0.01  # past the estimated end: wait this share of the time spent
     # Where, within the gap between two polls, the last new percent was reached
     # (1 = at the poll that saw it): coarse steps are reached mid-gap on average.
     crossing: float = 0.5
+    # Read a lone round percent (25, 50, 20) as the middle of its possible step.
+    coarse: bool = True
+
+
+COARSE_STEP = 5  # a lone reading of a multiple of this many percent may be a coarse step
 
 
 @dataclass(frozen=True)
@@ -69,13 +76,22 @@ class Estimate:
     span: float  # seconds of history the rate rests on
 
 
-def estimate_end(history: Sequence[Observation], crossing: float = 1.0) -> Estimate | None:
+def estimate_end(
+    history: Sequence[Observation], crossing: float = 1.0, *, coarse: bool = False
+) -> Estimate | None:
     """When the job should finish, from its progress readings; None without a rate.
 
     The rate runs from the first reading of the earliest non-zero percent (or the
     submit) to the first reading of the latest percent; that reading is moved back
     by ``1 - crossing`` of the gap since the poll before it, when that poll already
     saw progress (a first percent after the submit is a rate, not a step).
+
+    With ``coarse``, percents are read by their apparent granularity (the greatest
+    common divisor of those seen, and 100): fine ones (37, 52) were reached just
+    before the poll that saw them, so only coarse steps are moved back; and a single
+    percent seen so far that is a round share of 100 (a server reporting 25 % steps
+    says 25 from 25 % to 49 %) counts as the middle of that step: the job is likely
+    further along than it says. A later reading corrects either guess.
     """
     readings = [(o.at, o.progress) for o in history if o.progress is not None]
     firsts: list[tuple[float, int]] = []  # (at, percent) where each new percent was first seen
@@ -89,10 +105,13 @@ def estimate_end(history: Sequence[Observation], crossing: float = 1.0) -> Estim
         return None
     last_at, last_progress = firsts[-1]
     previous = before.get(len(firsts) - 1)
-    if previous is not None and previous[1] > 0:
+    step = math.gcd(100, *(p for _, p in firsts))  # the percent's apparent granularity
+    if previous is not None and previous[1] > 0 and (not coarse or step >= COARSE_STEP):
         last_at = previous[0] + crossing * (last_at - previous[0])
     lower = [(at, p) for at, p in firsts if p < last_progress]
     base_at, base_progress = lower[0] if lower else (0.0, 0)
+    if coarse and not lower and step >= COARSE_STEP:
+        last_progress = min(100, last_progress + step // 2)
     if last_at <= base_at:
         return None
     rate = (last_progress - base_progress) / (last_at - base_at)
@@ -114,7 +133,7 @@ def next_wait(history: Sequence[Observation], schedule: Schedule) -> float:
     if not history:
         return max(0.0, schedule.first)
     elapsed = history[-1].at
-    estimate = estimate_end(history, schedule.crossing)
+    estimate = estimate_end(history, schedule.crossing, coarse=schedule.coarse)
     if estimate is None:
         wait = schedule.growth * elapsed
     elif estimate.end <= elapsed:  # it should have finished: look again soon

@@ -72,8 +72,22 @@ def test_first_wait_is_the_poll_interval() -> None:
 def test_progress_aims_just_after_the_estimated_end() -> None:
     history = [Observation(at=2.0, progress=20)]
     assert estimate_remaining(history) == pytest.approx(8.0)
+    # 20 % may be a coarse step (anywhere in 20-39 %): a check may come earlier, but never
+    # after the estimated end plus the margin.
     wait = next_wait(history, Schedule())
-    assert 8.0 < wait < 8.0 + 0.1 * 10 + 0.3
+    assert 0 < wait <= 8.0 + 0.1 * 10 + 0.3
+    fine = [Observation(at=2.0, progress=47)]  # a fine percent: just after its end
+    remaining = estimate_remaining(fine)
+    assert remaining is not None
+    assert remaining < next_wait(fine, Schedule()) < remaining + 0.1 * 4 + 0.3
+
+
+def test_a_lone_round_percent_is_checked_before_its_latest_end() -> None:
+    # 25 % at 2 s: a job reporting 25 % steps is 25-49 % done, so it ends 4-8 s in.
+    stepped = [Observation(at=2.0, progress=25)]
+    assert estimate_remaining(stepped) == pytest.approx(6.0)
+    assert 2.0 <= next_wait(stepped, Schedule()) < 4.0
+    assert next_wait(stepped, Schedule(coarse=False)) > 5.0
 
 
 def test_rate_comes_from_the_last_two_distinct_readings() -> None:
