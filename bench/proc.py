@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from emulator.runner_env import declared_inputs, runner_env
+
+__all__ = ["declared_inputs", "runner_env"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINT = ROOT / "entrypoint.py"
@@ -72,33 +74,3 @@ def median_seconds(runs: Sequence[Run]) -> float:
 
 def median_rss(runs: Sequence[Run]) -> float:
     return statistics.median(r.peak_rss_mb for r in runs)
-
-
-def declared_inputs() -> dict[str, str]:
-    """Every input action.yml declares → its default ('' when none)."""
-    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
-    return {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()}
-
-
-def runner_env(workspace: Path, files: Path, **inputs: str) -> dict[str, str]:
-    """The environment a GitHub runner gives the action (every input present)."""
-    files.mkdir(parents=True, exist_ok=True)
-    for name in ("set_output", "step_summary"):
-        (files / name).write_text("", encoding="utf-8")
-    values = declared_inputs()
-    values.update({name.replace("_", "-"): value for name, value in inputs.items()})
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(files),
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_WORKSPACE": str(workspace),
-        "GITHUB_OUTPUT": str(files / "set_output"),
-        "GITHUB_STEP_SUMMARY": str(files / "step_summary"),
-        "GITHUB_REF": "refs/tags/v1.2.3",
-        "GITHUB_REF_NAME": "v1.2.3",
-        "GITHUB_REF_TYPE": "tag",
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": "acme/hello-sample",
-    }
-    env.update({f"INPUT_{name.upper()}": value for name, value in values.items()})
-    return env

@@ -7,15 +7,15 @@ the tag variables; the results are read back with the runner's own rules.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from emulator.runner_env import declared_inputs, runner_env
 
+__all__ = ["declared_inputs", "runner_env"]  # re-exported for the tests
 from tests.gha import Log, parse_log, parse_output_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,12 +31,6 @@ tags:
   - {category: Language, name: PowerShell}
   - Networking
 """
-
-
-def declared_inputs() -> dict[str, str]:
-    """Input name → default, straight from action.yml."""
-    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
-    return {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()}
 
 
 def make_workspace(root: Path, manifest: str = SIMPLE_MANIFEST) -> Path:
@@ -67,36 +61,10 @@ class Result:
         return "\n".join([self.stdout, self.stderr, self.output_text, self.summary])
 
 
-def runner_env(workspace: Path, files: Path, inputs: dict[str, str]) -> dict[str, str]:
-    values = declared_inputs()
-    unknown = set(inputs) - set(values)
-    if unknown:
-        raise KeyError(f"not inputs of action.yml: {sorted(unknown)}")
-    values.update(inputs)
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(files),
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_WORKSPACE": str(workspace),
-        "GITHUB_OUTPUT": str(files / "set_output"),
-        "GITHUB_STEP_SUMMARY": str(files / "step_summary"),
-        "GITHUB_REF": "refs/tags/v1.2.3",
-        "GITHUB_REF_NAME": "v1.2.3",
-        "GITHUB_REF_TYPE": "tag",
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": "acme/flows",
-    }
-    env.update({f"INPUT_{name.upper()}": value for name, value in values.items()})
-    return env
-
-
 def start_action(
     workspace: Path, files: Path, extra_env: dict[str, str] | None = None, **inputs: str
 ) -> subprocess.Popen[str]:
-    files.mkdir(parents=True, exist_ok=True)
-    for name in ("set_output", "step_summary"):
-        (files / name).touch()
-    env = runner_env(workspace, files, {k.replace("_", "-"): v for k, v in inputs.items()})
+    env = runner_env(workspace, files, repository="acme/flows", **inputs)
     env.update(extra_env or {})
     return subprocess.Popen(
         [sys.executable, str(ENTRYPOINT)],

@@ -14,13 +14,16 @@ import shutil
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from emulator.runner_env import declared_inputs, input_env
+
+__all__ = ["declared_inputs", "input_env"]  # shared with the demo, tests and bench
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -76,27 +79,6 @@ def skip_module_without_engine() -> None:
     problem = engine_problem()
     if problem and not REQUIRED:
         pytest.skip(f"e2e skipped: {problem} ({HINT})", allow_module_level=True)
-
-
-def declared_inputs(action_yml: Path = REPO / "action.yml") -> dict[str, str]:
-    """Every input ``action.yml`` declares, with its default ('' when none)."""
-    meta = yaml.safe_load(action_yml.read_text(encoding="utf-8"))
-    return {name: str(spec.get("default", "")) for name, spec in meta["inputs"].items()}
-
-
-def input_env(with_: Mapping[str, str], action_yml: Path = REPO / "action.yml") -> dict[str, str]:
-    """The ``INPUT_*`` variables the runner gives a Docker action.
-
-    Every declared input is present (its default, or '' when unset), named
-    ``INPUT_`` + the name upper-cased with hyphens kept. A ``with:`` key the action
-    does not declare is an error here, so renaming an input in ``action.yml`` alone
-    breaks the tests that pass it.
-    """
-    inputs = declared_inputs(action_yml)
-    unknown = sorted(set(with_) - set(inputs))
-    if unknown:
-        raise AssertionError(f"inputs not declared in action.yml: {unknown}")
-    return {f"INPUT_{name.upper()}": with_.get(name, default) for name, default in inputs.items()}
 
 
 def _read_line(text: str, index: int) -> tuple[str | None, int, str | None]:
