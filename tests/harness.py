@@ -7,7 +7,6 @@ the tag variables; the results are read back with the runner's own rules.
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -102,7 +101,3 @@ def run_action(
             leftover.unlink()
     process = start_action(workspace, files, extra_env, **inputs)
     return collect(process, files, process_timeout)
-
-
-def interrupt(process: subprocess.Popen[str], sig: signal.Signals) -> None:
-    process.send_signal(sig)
